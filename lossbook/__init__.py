@@ -23,13 +23,14 @@ except ImportError:  # pragma: no cover
 
 from . import explore, plotting
 from .explore import Explorer, TrajectoryArtist, fit_over_data, loss_curves, loss_vs_step, surface_trajectories
-from .plotting import use_style
+from .plotting import PALETTE, use_style
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Explorer",
     "Interval",
+    "PALETTE",
     "Param",
     "TrajectoryArtist",
     "check_gradient",
