@@ -686,3 +686,12 @@ def test_tunable_parameters_are_declared():
     assert declared["GeneralRobust"] == ["alpha", "scale"]
     assert declared["BinaryFocalCrossentropy"] == ["gamma", "alpha", "label_smoothing"]
     assert "label_smoothing" in declared["CategoricalCrossentropy"]
+
+
+def test_catalogue_lists_every_loss_once_with_its_family():
+    rows = L.catalogue()
+    assert [r["name"] for r in rows] == list(L.REGISTRY)
+    families = {r["name"]: r["family"] for r in rows}
+    assert families["huber"] == "regression" and families["general_robust"] == "robust"
+    assert families["categorical_crossentropy"] == "classification" and families["hinge"] == "margin"
+    assert all(r["latex"] and r["convention"] for r in rows)

@@ -50,6 +50,7 @@ __all__ = [
     "MARGIN_LOSSES",
     "Loss",
     "MarginLoss",
+    "catalogue",
     "get",
     "names",
     "margin",
@@ -108,3 +109,25 @@ def get(identifier) -> Loss:
             return table[identifier]()
         raise ValueError(f"unknown loss {identifier!r}; known names: {', '.join(sorted(table))}")
     raise TypeError(f"a loss identifier must be a string or a Loss, got {identifier!r} of type {type(identifier).__name__}")
+
+
+def catalogue() -> list[dict]:
+    """One row per registered loss, in registry order, for the reference page and the explorers.
+
+    Keys: ``name`` (for :func:`get`), ``cls``, ``family`` (module), ``latex``, ``keras``
+    (``keras.losses`` class name or None), ``torch`` (``torch.nn.functional`` name or None),
+    ``convention``, ``params`` (the declared :class:`~lossbook.params.Param` objects).
+    """
+    return [
+        {
+            "name": cls.name,
+            "cls": cls,
+            "family": cls.__module__.rsplit(".", 1)[-1],
+            "latex": cls.latex,
+            "keras": cls.keras_name,
+            "torch": cls.torch_name,
+            "convention": cls.convention,
+            "params": cls.params,
+        }
+        for cls in REGISTRY.values()
+    ]

@@ -372,9 +372,10 @@ class Loss:
         if cw is not None:
             terms = terms * cw
             dterms = dterms * (cw if self.elementwise else cw[..., None])
+            cw = cw.mean(axis=-1) if self.elementwise else cw  # the class weight of each sample
         if self.elementwise:
-            return data, terms, dterms, terms.mean(axis=-1), dterms / data.y_pred.shape[-1]
-        return data, terms, dterms, terms, dterms
+            return data, terms, dterms, terms.mean(axis=-1), dterms / data.y_pred.shape[-1], cw
+        return data, terms, dterms, terms, dterms, cw
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         """The reduced loss, as Keras computes it."""
@@ -390,9 +391,12 @@ class Loss:
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None) -> tuple[float, np.ndarray]:
         """The reduced loss and its gradient with respect to ``y_pred`` in one pass."""
-        data, _, _, values, jac = self._evaluate(y_true, y_pred)
+        data, _, _, values, jac, class_weights = self._evaluate(y_true, y_pred)
         weights, divisor, shape = self._weights(sample_weight, values.shape)
         values = values.reshape(shape)
+        if class_weights is not None and self.reduction == "mean_with_sample_weight" and shape:
+            # class weights act as sample weights, so they count in the total weight too
+            divisor = float(np.sum(weights * class_weights.reshape(shape)))
         if divisor == 0:  # Keras's divide_no_nan: all weights zero
             return 0.0, np.zeros(data.pred_shape)
         loss = float(np.sum(values * weights) / divisor)

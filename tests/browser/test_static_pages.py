@@ -98,6 +98,7 @@ def test_page_loads_nothing_external_and_has_no_empty_widget(open_page, path):
         .filter(el => el.tagName === 'SCRIPT' || el.innerText.trim() === '').length""")
     assert empty == 0, f"{path.name} shows {empty} empty widget area(s)"
     assert "Loading widget" not in page.inner_text("body")
+    assert not errors, f"{path.name} raised JavaScript errors: {errors}"
 
 
 @pytest.mark.parametrize(
