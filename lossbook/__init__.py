@@ -16,10 +16,7 @@ from . import data, losses, params, testing
 from .params import Interval, Param
 from .testing import check_gradient, numerical_gradient
 
-try:  # optional while the optimizer modules are assembled
-    from . import optim, surfaces
-except ImportError:  # pragma: no cover
-    pass
+from . import optim, surfaces
 
 from . import explore, plotting
 from .explore import Explorer, TrajectoryArtist, fit_over_data, loss_curves, loss_vs_step, surface_trajectories

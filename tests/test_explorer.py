@@ -382,3 +382,27 @@ def test_fit_over_data_moves_the_model_line():
     assert np.allclose(line.get_ydata(), 1.5 * line.get_xdata() + 0.5)
     with pytest.raises(ValueError, match="x and y must be 1-D of equal length"):
         fit_over_data(X, Y[:-1], lambda t, slope: t, [SLOPE], xlim=(0, 1), ylim=(0, 1))
+
+
+def test_colour_mapped_points_move_live_and_static():
+    # set_array does not mark a collection stale in matplotlib; the explorer must still see it move.
+    t = np.linspace(0.0, 1.0, 12)
+
+    def build(fig):
+        ax = fig.add_subplot()
+        points = ax.scatter(t, t, c=t, cmap="viridis", vmin=0.0, vmax=1.0)
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+
+        def update(a):
+            points.set_array(t * a)
+
+        return update
+
+    ex = Explorer(build, [Param("a", 1.0, 0.0, 1.0, 0.5)])
+    assert ex.set(a=0.0) != ex.set(a=1.0)
+    from lossbook.explore.static import _frames
+    frames = _frames(ex, static_grid(ex))
+    colours = [style["fc"] for frame in frames for style, _ in frame]
+    assert len(colours) == 3
+    assert isinstance(colours[0], str)            # a = 0: every point the same colour
+    assert len(set(colours[-1])) == t.size        # a = 1: every point its own colour

@@ -208,9 +208,22 @@ class Explorer:
         self._apply(self._check_values(values))
 
     def _stale(self) -> list:
-        found = [a for a in _content_artists(self.fig) if a.stale]
-        for a in found:
-            a.stale = False
+        found = []
+        seen = self.__dict__.setdefault("_arrays", {})
+        for a in _content_artists(self.fig):
+            moved = a.stale
+            array = a.get_array() if hasattr(a, "get_array") else None
+            if array is not None:
+                # matplotlib does not mark a collection stale on set_array: compare the colour data itself.
+                key = np.asarray(array).tobytes()
+                moved = moved or seen.get(id(a), key) != key
+                if moved:
+                    a.update_scalarmappable()
+                    a.stale = True
+                seen[id(a)] = key
+            if moved:
+                found.append(a)
+                a.stale = False
         return found
 
     def _probe(self) -> None:

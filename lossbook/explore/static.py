@@ -138,6 +138,8 @@ def _text(a, px, height):
 def _collection(a, px, height):
     from matplotlib.collections import PathCollection
 
+    if a.get_array() is not None:  # colour-mapped: set_array only takes effect once the colours are mapped
+        a.update_scalarmappable()
     fc = [_css(c) for c in a.get_facecolor()]
     ec = [_css(c) for c in a.get_edgecolor()]
     lw = [round(w * px, 2) for w in np.atleast_1d(a.get_linewidth())]

@@ -32,6 +32,10 @@ def barron_rho(x: np.ndarray, alpha: float, scale: float = 1.0) -> np.ndarray:
     if alpha == -math.inf:
         return -np.expm1(-0.5 * z2)
     gap = abs(alpha - 2.0)
+    if abs(alpha) < 1e-8:
+        # Next to the Cauchy limit gap/alpha overflows: use expm1(t)/alpha = L/2 + alpha L^2/8 + O(alpha^2).
+        log_b = np.log1p(z2 / gap)
+        return gap * (0.5 * log_b + 0.125 * alpha * log_b * log_b)
     return gap / alpha * np.expm1(0.5 * alpha * np.log1p(z2 / gap))
 
 
