@@ -339,6 +339,10 @@ function marker(m,x,y,s){var r=s/2;ctx.beginPath();
  if(m==='s'){ctx.rect(x-r,y-r,s,s);}
  else if(m==='^'||m==='v'){var d=m==='^'?-1:1;ctx.moveTo(x,y+d*r);ctx.lineTo(x-r,y-d*r);ctx.lineTo(x+r,y-d*r);ctx.closePath();}
  else if(m==='D'||m==='d'){ctx.moveTo(x,y-r);ctx.lineTo(x+r*.7,y);ctx.lineTo(x,y+r);ctx.lineTo(x-r*.7,y);ctx.closePath();}
+ else if(m==='<'||m==='>'){var e=m==='<'?-1:1;ctx.moveTo(x+e*r,y);ctx.lineTo(x-e*r,y-r);ctx.lineTo(x-e*r,y+r);ctx.closePath();}
+ else if(m==='*'){for(var k=0;k<10;k++){var a=-Math.PI/2+k*Math.PI/5,q=k%2?r*.4:r;ctx.lineTo(x+q*Math.cos(a),y+q*Math.sin(a));}ctx.closePath();}
+ else if(m==='X'||m==='P'){var w=r*.35,t=m==='X'?Math.PI/4:0;for(var k=0;k<4;k++){var a=t+k*Math.PI/2,c=Math.cos(a),n=Math.sin(a);
+  ctx.lineTo(x+r*c+w*n,y+r*n-w*c);ctx.lineTo(x+r*c-w*n,y+r*n+w*c);ctx.lineTo(x+w*c-w*n,y+w*n+w*c);}ctx.closePath();}
  else if(m==='x'){ctx.moveTo(x-r,y-r);ctx.lineTo(x+r,y+r);ctx.moveTo(x-r,y+r);ctx.lineTo(x+r,y-r);return 1;}
  else if(m==='+'){ctx.moveTo(x-r,y);ctx.lineTo(x+r,y);ctx.moveTo(x,y-r);ctx.lineTo(x,y+r);return 1;}
  else{ctx.arc(x,y,m==='.'?r/2:r,0,2*Math.PI);}return 0;}
