@@ -17,6 +17,7 @@ from .params import Interval, Param
 from .testing import check_gradient, numerical_gradient
 
 from . import optim, surfaces
+from . import nn
 
 from . import explore, plotting
 from .explore import Explorer, TrajectoryArtist, fit_over_data, loss_curves, loss_vs_step, surface_trajectories
@@ -37,6 +38,7 @@ __all__ = [
     "loss_curves",
     "loss_vs_step",
     "losses",
+    "nn",
     "numerical_gradient",
     "optim",
     "params",
