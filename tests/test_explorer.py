@@ -406,3 +406,25 @@ def test_colour_mapped_points_move_live_and_static():
     assert len(colours) == 3
     assert isinstance(colours[0], str)            # a = 0: every point the same colour
     assert len(set(colours[-1])) == t.size        # a = 1: every point its own colour
+
+
+def test_an_integer_log_slider_only_sends_whole_numbers():
+    def build(fig):
+        ax = fig.add_subplot()
+        (line,) = ax.plot([0, 1], [0, 0])
+        ax.set(xlim=(0, 1), ylim=(0, 1000))
+
+        def update(epoch):
+            assert isinstance(epoch, int)
+            line.set_ydata([0, epoch])
+
+        return update
+
+    ex = Explorer(build, [Param("epoch", 10, 1, 1000, scale="log", integer=True)])
+    slider = ex.widget and ex.sliders["epoch"]
+    assert all(isinstance(v, int) for v in slider.options) and slider.options[0] == 1 and slider.options[-1] == 1000
+    before = ex.snapshot().copy()
+    slider.value = slider.options[-3]            # what a drag sends
+    assert ex.values["epoch"] == slider.options[-3]
+    assert not np.array_equal(before, ex.snapshot())
+    assert "epoch" in ex.play

@@ -304,7 +304,12 @@ class Explorer:
         rows = []
         for p in self.params:
             s = self.sliders[p.name]
-            if p.name in self.play:
+            if p.name in self.play and isinstance(s, w.SelectionSlider):
+                play = w.Play(value=s.index, min=0, max=len(s.options) - 1, interval=80,
+                              description=f"play {p.display}")
+                w.jslink((play, "value"), (s, "index"))
+                rows.append(w.HBox([play, s]))
+            elif p.name in self.play:
                 play = w.Play(value=int(p.default), min=int(p.low), max=int(p.high),
                               step=int(p.step or 1), interval=80, description=f"play {p.display}")
                 w.jslink((play, "value"), (s, "value"))
@@ -365,6 +370,11 @@ def _static_build() -> bool:
 def _slider(w, p: Param):
     common = dict(description=p.display, continuous_update=True, style={"description_width": "initial"},
                   layout=w.Layout(width="420px"))
+    if p.scale == "log" and p.integer:
+        # Whole numbers spaced geometrically: a slider over that list, so every value it sends is valid.
+        n = min(41, int(p.high) - int(p.low) + 1)
+        options = sorted({int(round(v)) for v in np.geomspace(p.low, p.high, n)} | {int(p.default)})
+        return w.SelectionSlider(options=options, value=int(p.default), **common)
     if p.scale == "log":
         lo, hi = math.log10(p.low), math.log10(p.high)
         return w.FloatLogSlider(value=p.default, base=10, min=lo, max=hi, step=(hi - lo) / 100,
