@@ -598,3 +598,36 @@ def test_public_names():
     for name in optim.__all__:
         assert hasattr(optim, name), name
     assert lb.optim is optim
+
+
+def test_run_asks_an_objective_with_value_and_grad_once_per_step():
+    from lossbook.optim import run, sgd
+
+    class Counted:
+        calls = {"value": 0, "grad": 0, "both": 0}
+
+        def value(self, x):
+            self.calls["value"] += 1
+            return 0.5 * float(x @ x)
+
+        def grad(self, x):
+            self.calls["grad"] += 1
+            return x.copy()
+
+        def value_and_grad(self, x):
+            self.calls["both"] += 1
+            return 0.5 * float(x @ x), x.copy()
+
+    class Plain:
+        def value(self, x):
+            return 0.5 * float(x @ x)
+
+        def grad(self, x):
+            return x.copy()
+
+    counted = Counted()
+    fast = run(sgd(0.1), counted, np.array([1.0, -2.0]), 25)
+    slow = run(sgd(0.1), Plain(), np.array([1.0, -2.0]), 25)
+    np.testing.assert_array_equal(fast.points, slow.points)
+    np.testing.assert_array_equal(fast.values, slow.values)
+    assert counted.calls["both"] == 25 and counted.calls["value"] <= 1 and counted.calls["grad"] <= 1

@@ -3,7 +3,8 @@ r"""Run an optimizer on an objective and keep the whole path: :func:`run` and :c
 An objective is anything with ``value(x)`` and ``grad(x)`` for a point ``x`` of shape ``(dim,)``:
 a surface of :mod:`lossbook.surfaces`, the loss of a model over a dataset, a small class in a test.
 If it has ``reset()``, :func:`run` calls it first, so a stochastic objective replays the
-same minibatches on every run.
+same minibatches on every run.  If it has ``value_and_grad(x) -> (value, grad)``, :func:`run`
+uses that instead, once per step, for objectives that share work between the two.
 
 A run that blows up stops quietly (no RuntimeWarning) and says so: ``diverged=True``.
 """
@@ -116,9 +117,12 @@ def run(
     points, values = [x], [value]
     states = [state] if keep_state else None
     diverged = False
+    # An objective that computes both at once (``value_and_grad(x) -> (value, grad)``) is asked once per step.
+    both = getattr(objective, "value_and_grad", None)
+    both = both if callable(both) else None
     with np.errstate(all="ignore"):
         for k in range(steps):
-            if k > 0:
+            if k > 0 and both is None:
                 grad = np.asarray(objective.grad(x.copy()), dtype=np.float64)
             if not np.all(np.isfinite(grad)):
                 diverged = True
@@ -128,7 +132,12 @@ def run(
             if not np.all(np.isfinite(x)):
                 diverged = True
                 break
-            value = float(np.asarray(objective.value(x.copy()), dtype=np.float64).reshape(()))
+            if both is None:
+                value = objective.value(x.copy())
+            else:
+                value, grad = both(x.copy())
+                grad = np.asarray(grad, dtype=np.float64)
+            value = float(np.asarray(value, dtype=np.float64).reshape(()))
             points.append(x)
             values.append(value)
             if keep_state:
