@@ -428,3 +428,25 @@ def test_an_integer_log_slider_only_sends_whole_numbers():
     assert ex.values["epoch"] == slider.options[-3]
     assert not np.array_equal(before, ex.snapshot())
     assert "epoch" in ex.play
+
+
+def test_a_stepped_line_is_exported_as_its_staircase():
+    from lossbook.explore.static import _line
+
+    t = np.array([0.0, 1.0, 2.0])
+
+    def build(fig):
+        ax = fig.add_subplot()
+        (line,) = ax.plot(t, t, drawstyle="steps-post")
+        ax.set(xlim=(0, 2), ylim=(0, 2))
+
+        def update(a):
+            line.set_ydata(a * t)
+
+        return update
+
+    ex = Explorer(build, [Param("a", 1.0, 0.0, 1.0, 0.5)])
+    line = ex.fig.axes[0].lines[0]
+    _, segments = _line(line, 1.0, ex.fig.bbox.height)
+    vertices = sum(len(s) for s in segments) // 2
+    assert vertices == 5  # steps-post: (0,0) (1,0) (1,1) (2,1) (2,2)

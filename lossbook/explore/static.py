@@ -109,7 +109,12 @@ def _line(a, px, height):
                      mf=_css(to_rgba(a.get_markerfacecolor(), a.get_alpha())),
                      me=_css(to_rgba(a.get_markeredgecolor(), a.get_alpha())),
                      mw=round(a.get_markeredgewidth() * px, 2))
-    xy = a.get_transform().transform(a.get_xydata()) if len(a.get_xydata()) else np.zeros((0, 2))
+    data = a.get_xydata()
+    if len(data) and a.get_drawstyle() not in (None, "default") and "m" not in style:
+        from matplotlib.lines import STEP_LOOKUP_MAP  # the staircase matplotlib itself draws
+
+        data = np.column_stack(STEP_LOOKUP_MAP[a.get_drawstyle()](data[:, 0], data[:, 1]))
+    xy = a.get_transform().transform(data) if len(data) else np.zeros((0, 2))
     return style, _segments(xy, height)
 
 
