@@ -365,11 +365,13 @@ class KLDivergence(RowLoss):
 
 @register
 class CategoricalHinge(RowLoss):
-    r"""Categorical (Crammer-Singer) hinge: :math:`\ell = \max(0,\; 1 + \max_{j} (1 - y_j) \hat y_j - \sum_j y_j \hat y_j)`.
+    r"""Keras's categorical hinge: :math:`\ell = \max(0,\; 1 + \max_{j} (1 - y_j) \hat y_j - \sum_j y_j \hat y_j)`.
 
-    For a one-hot ``y_true`` this is the margin by which the best wrong score fails to
-    trail the true score by 1.  The derivative at a tie between wrong classes takes the
-    first maximum.
+    For a one-hot ``y_true`` the inner maximum runs over every class, the true one entering as
+    :math:`(1 - y_j)\hat y_j = 0`.  When some wrong-class score is positive this is the
+    Crammer-Singer hinge :math:`\max(0, 1 + \max_{j \ne t} \hat y_j - \hat y_t)`; when every
+    wrong-class score is negative, 0 takes the place of the best wrong score.  The derivative at a
+    tie takes the first maximum.
     """
 
     name = "categorical_hinge"

@@ -120,10 +120,15 @@ def test_static_sliders_change_the_figure(open_page, path):
         assert sliders.count() >= 1
         for k in range(sliders.count()):
             slider = sliders.nth(k)
+            move = "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }"
             before, label_before = _canvas_hash(page, i), root.locator("output").nth(k).inner_text()
-            target = "0" if slider.input_value() != "0" else slider.get_attribute("max")
-            slider.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", target)
+            start = slider.input_value()
+            target = "0" if start != "0" else slider.get_attribute("max")
+            slider.evaluate(move, target)
             after, label_after = _canvas_hash(page, i), root.locator("output").nth(k).inner_text()
             name = root.get_attribute("data-explorer")
             assert after != before, f"{path.name}: moving slider {k} of explorer {name!r} left the figure unchanged"
             assert label_after != label_before, f"{path.name}: slider {k} of explorer {name!r} kept its label"
+            # Back to where it was, so each slider is tried from the explorer's own starting picture.
+            slider.evaluate(move, start)
+            assert _canvas_hash(page, i) == before, f"{path.name}: explorer {name!r} did not return to its picture"
