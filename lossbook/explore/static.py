@@ -157,10 +157,29 @@ def _collection(a, px, height):
         radii = [round(float(np.sqrt(s)) * px / 2, 2) for s in np.atleast_1d(a.get_sizes())] or [0.0]
         style = {"t": "s", "r": one(radii), "fc": one(fc) if fc else None, "ec": one(ec) if ec else None,
                  "lw": one(lw)}
+        marker = _scatter_marker(a)
+        if marker != "o":
+            style["m"] = marker
         return style, _segments(offsets, height)
     trans = a.get_transform()
     polys = [s for path in a.get_paths() for s in _segments_of_path(path, trans, height)]
     return {"t": "p", "fc": one(fc) if fc else None, "ec": one(ec) if ec else None, "lw": one(lw)}, polys
+
+
+def _scatter_marker(collection) -> str:
+    """The marker code of a scatter's points (``"o"`` unless it is one the page can draw)."""
+    from matplotlib.markers import MarkerStyle
+
+    paths = collection.get_paths()
+    if len(paths) != 1:
+        return "o"
+    vertices = paths[0].vertices
+    for code in ("s", "^", "v", "<", ">", "D", "d", "*", "X", "P", "x", "+"):
+        style = MarkerStyle(code)
+        reference = style.get_path().transformed(style.get_transform()).vertices
+        if reference.shape == vertices.shape and np.allclose(reference, vertices):
+            return code
+    return "o"
 
 
 def _segments_of_path(path, trans, height):
@@ -362,8 +381,10 @@ function paint(st,geo){
    if(st.mf&&!open){ctx.fillStyle=st.mf;ctx.fill();}if(st.me||open){ctx.strokeStyle=st.me||st.mf;ctx.stroke();}}}}
  }else if(st.t==='s'){
   for(i=0;i<geo.length;i++){p=pts(geo[i]);for(j=0;j<p.length;j+=2){var k=j/2,r=Array.isArray(st.r)?st.r[k]:st.r;
-   ctx.beginPath();ctx.arc(p[j],p[j+1],r,0,2*Math.PI);var fc=Array.isArray(st.fc)?st.fc[k]:st.fc,ec=Array.isArray(st.ec)?st.ec[k]:st.ec;
-   if(fc){ctx.fillStyle=fc;ctx.fill();}if(ec){ctx.lineWidth=Array.isArray(st.lw)?st.lw[k]:st.lw;ctx.strokeStyle=ec;ctx.stroke();}}}
+   var open=0;if(st.m){open=marker(st.m,p[j],p[j+1],2*r);}else{ctx.beginPath();ctx.arc(p[j],p[j+1],r,0,2*Math.PI);}
+   var fc=Array.isArray(st.fc)?st.fc[k]:st.fc,ec=Array.isArray(st.ec)?st.ec[k]:st.ec;
+   if(open&&!ec)ec=fc;
+   if(fc&&!open){ctx.fillStyle=fc;ctx.fill();}if(ec){ctx.lineWidth=Array.isArray(st.lw)?st.lw[k]:st.lw;ctx.strokeStyle=ec;ctx.stroke();}}}
  }else if(st.t==='p'){
   ctx.beginPath();for(i=0;i<geo.length;i++){p=pts(geo[i]);ctx.moveTo(p[0],p[1]);for(j=2;j<p.length;j+=2)ctx.lineTo(p[j],p[j+1]);}
   var f=Array.isArray(st.fc)?st.fc[0]:st.fc,e=Array.isArray(st.ec)?st.ec[0]:st.ec;
