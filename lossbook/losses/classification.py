@@ -58,6 +58,12 @@ _CLASS_WEIGHT_NOTE = (
     "Model.fit(class_weight=...) (the batch mean still divides by the batch size); torch's weight= divides by "
     "the summed weights instead, which is reduction='mean_with_sample_weight' here."
 )
+_BINARY_CLASS_WEIGHT_NOTE = (
+    " class_weight={class: weight} multiplies each sample's loss by the weight of its class, exactly like "
+    "Model.fit(class_weight=...) (the batch mean still divides by the batch size); torch's BCELoss(weight=...) "
+    "is a per-element rescaling with the same mean over N, and BCEWithLogitsLoss(pos_weight=...) weights only "
+    "the positive term."
+)
 
 
 def _inside(p: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -93,7 +99,7 @@ class BinaryCrossentropy(_FromLogits, Loss):
     latex = r"-\left(y \log p + (1 - y)\log(1 - p)\right)"
     convention = (
         "Keras clips p to [1e-7, 1 − 1e-7]; torch binary_cross_entropy does not clip but floors each log at −100."
-        + _CLASS_WEIGHT_NOTE
+        + _BINARY_CLASS_WEIGHT_NOTE
     )
     params = (LABEL_SMOOTHING,)
     y_true_kind = "probability"
