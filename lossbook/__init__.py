@@ -6,6 +6,7 @@ Notebooks write ``import lossbook as lb``.  The modules, one per concept:
 - :mod:`lossbook.optim`: optimizers composed from small pure transforms, matching ``torch.optim``;
   schedules in :mod:`lossbook.optim.schedules`; :func:`lossbook.optim.run` for trajectories;
 - :mod:`lossbook.surfaces`: two-dimensional test surfaces and the loss surfaces of datasets;
+- :mod:`lossbook.nn`: a small dense network with backpropagation written out and a Keras-like ``fit``;
 - :mod:`lossbook.explore`: explorers, figures with sliders that work live and on the static website;
 - :mod:`lossbook.plotting`: the book's matplotlib style;
 - :mod:`lossbook.data`: small seeded datasets;
