@@ -26,20 +26,37 @@ MOVES = 30  # slider moves timed per explorer
 NAIVE = 8  # naive re-plots timed per explorer
 
 
+def _moves(explorer, per: int) -> list:
+    """Up to ``per`` values a reader can set on each slider, in increasing order."""
+    moves = []
+    for p in explorer.params:
+        slider = explorer.sliders[p.name]
+        if hasattr(slider, "options"):  # a slider over a list of values
+            options = list(slider.options)
+            values = [options[int(i)] for i in np.unique(np.linspace(0, len(options) - 1, per).round())]
+        elif p.integer:
+            values = sorted({int(round(v)) for v in np.linspace(p.low, p.high, per)})
+        elif p.scale == "log":
+            values = [float(v) for v in p.grid(per)]
+        else:
+            values = [float(v) for v in np.linspace(p.low, p.high, per)]
+        moves += [(p, v) for v in values]
+    return moves
+
+
 def record(explorer, path: str) -> dict:
     """Time ``explorer`` through its live widget and append the figures, as a JSON line, to ``path``."""
     widget = explorer.widget  # noqa: F841  (builds the sliders)
     saved = dict(explorer.values)
-    moves = []
-    per = max(1, MOVES // len(explorer.params))
-    for p in explorer.params:
-        values = p.grid(per + 1)[1:] if p.scale == "log" else np.linspace(p.low, p.high, per + 1)[1:]
-        moves += [(p, int(round(v)) if p.integer else float(v)) for v in values]
+    moves = _moves(explorer, max(2, MOVES // len(explorer.params)))
     live = []
     for p, v in moves:
+        before = explorer.values[p.name]
         start = time.perf_counter()
         explorer.sliders[p.name].value = v
-        live.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        if explorer.values[p.name] != before:  # a move that changed nothing redraws nothing: not timed
+            live.append(elapsed)
     naive = []
     for p, v in moves[:: max(1, len(moves) // NAIVE)][:NAIVE]:
         start = time.perf_counter()
@@ -51,7 +68,7 @@ def record(explorer, path: str) -> dict:
     row = {
         "notebook": os.environ.get("LOSSBOOK_BENCH_NOTEBOOK", ""),
         "explorer": explorer.name,
-        "update_ms": 1e3 * float(np.median(live)),
+        "update_ms": 1e3 * float(np.median(live)) if live else float("nan"),
         "naive_ms": 1e3 * float(np.median(naive)),
         "static_kb": len(html.encode()) / 1024,
     }

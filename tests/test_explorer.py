@@ -450,3 +450,30 @@ def test_a_stepped_line_is_exported_as_its_staircase():
     _, segments = _line(line, 1.0, ex.fig.bbox.height)
     vertices = sum(len(s) for s in segments) // 2
     assert vertices == 5  # steps-post: (0,0) (1,0) (1,1) (2,1) (2,2)
+
+
+def test_bench_moves_are_values_each_slider_accepts_and_all_change_the_figure(tmp_path):
+    import json as _json
+    from lossbook.bench import _moves, record
+
+    def build(fig):
+        ax = fig.add_subplot()
+        (line,) = ax.plot([0, 1], [0, 0])
+        ax.set(xlim=(0, 1), ylim=(-3, 1000))
+
+        def update(k, epoch, a):
+            line.set_ydata([k, epoch * a])
+
+        return update
+
+    params = [Param("k", 0, -2, 2, 1, integer=True), Param("epoch", 10, 1, 1000, scale="log", integer=True),
+              Param("a", 0.5, 0.0, 1.0, 0.1)]
+    ex = Explorer(build, params)
+    ex.widget
+    moves = _moves(ex, 15)
+    assert [v for p, v in moves if p.name == "k"] == [-2, -1, 0, 1, 2]
+    assert all(v in ex.sliders["epoch"].options for p, v in moves if p.name == "epoch")
+    row = record(ex, str(tmp_path / "bench.jsonl"))
+    assert row["update_ms"] > 0 and np.isfinite(row["ratio"])
+    assert _json.loads((tmp_path / "bench.jsonl").read_text())["explorer"] == ex.name
+    assert ex.values == {"k": 0, "epoch": 10, "a": 0.5}  # sliders put back
