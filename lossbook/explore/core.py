@@ -174,6 +174,7 @@ class Explorer:
         self._dynamic: list = []
         self._background = None
         self._widget = None
+        self._arrays: dict[int, bytes] = {}  # colour data of colour-mapped artists, as last seen
         self._probe()
 
     # -- updates -----------------------------------------------------------
@@ -209,7 +210,7 @@ class Explorer:
 
     def _stale(self) -> list:
         found = []
-        seen = self.__dict__.setdefault("_arrays", {})
+        seen = self._arrays
         for a in _content_artists(self.fig):
             moved = a.stale
             array = a.get_array() if hasattr(a, "get_array") else None
@@ -219,7 +220,6 @@ class Explorer:
                 moved = moved or seen.get(id(a), key) != key
                 if moved:
                     a.update_scalarmappable()
-                    a.stale = True
                 seen[id(a)] = key
             if moved:
                 found.append(a)
